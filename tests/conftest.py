@@ -20,7 +20,7 @@ os.environ.setdefault("WANDB_SILENT", "true")
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
 # Overrides that keep a composed run small and local.
-FAST = ["logger=csv", "callbacks=none", "trainer.accelerator=cpu", "trainer.enable_progress_bar=false",
+FAST = ["logger=csv", "callbacks=model_checkpoint", "trainer.accelerator=cpu", "trainer.enable_progress_bar=false",
         "trainer.enable_model_summary=false"]
 
 
