@@ -24,16 +24,26 @@ def print_config(cfg: DictConfig) -> None:
 
 
 def run(cfg: DictConfig) -> float | None:
-    """The task: train, then return `optimized_metric` (NaN mapped to -inf for sweepers)."""
+    """The task: train (every stage, if the config has stages), then return `optimized_metric`
+    (NaN mapped to -inf for sweepers)."""
+    from snnexp import ddp
+    from snnexp.launch import check_launch
+    from snnexp.stages import run_stages
     from snnexp.train import train, write_status
 
+    ddp.install()
     try:
-        metrics = train(cfg)
+        check_launch(cfg)
+        check_quick(cfg)
+        metrics = run_stages(cfg, train) if cfg.get("stages") else train(cfg)
+        if cfg.get("stages"):
+            write_status(cfg, state="completed", metrics=metrics, stages=list(cfg.stages))
     except Exception as err:
         write_status(cfg, state="failed", error=f"{type(err).__name__}: {err}")
         raise
     finally:
         _finish_wandb()
+        ddp.end_of_job_cleanup()
     name = cfg.get("optimized_metric")
     if not name:
         return None
@@ -42,6 +52,17 @@ def run(cfg: DictConfig) -> float | None:
         return None
     value = metrics[name]
     return float("-inf") if math.isnan(value) else value
+
+
+def check_quick(cfg: DictConfig) -> None:
+    """`+quick=digits` must come after `+sweep=...` (later defaults win), else the study's data set stays."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if cfg.get("quick") and HydraConfig.initialized():
+        chosen = HydraConfig.get().runtime.choices.get("dataset")
+        if chosen != "digits":
+            raise UserError(f"+quick=digits was overridden by a later config (dataset={chosen}): "
+                            "put it after +sweep=<name> on the command line")
 
 
 def _finish_wandb() -> None:
@@ -55,7 +76,10 @@ def _finish_wandb() -> None:
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")
 def main(cfg: DictConfig) -> float | None:
-    print_config(cfg)
+    from snnexp.ddp import is_child_process
+
+    if not is_child_process():
+        print_config(cfg)
     try:
         return run(cfg)
     except UserError as err:
