@@ -87,9 +87,9 @@ def test_augmentation_quick_runs(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["neuron"])
-def test_long_quick_sweeps_run(tmp_path, name):
-    sweep = run_quick(name, tmp_path, "logger=csv")
+@pytest.mark.parametrize("name,extra", [("neuron", []), ("ms_resnet_depth", ["model.depth=20,32"])])
+def test_long_quick_sweeps_run(tmp_path, name, extra):
+    sweep = run_quick(name, tmp_path, "logger=csv", *extra)
     assert all(job_status(j)["state"] == "completed" for j in sweep.iterdir() if j.is_dir())
 
 
