@@ -73,9 +73,13 @@ def test_image_folder_and_its_missing_error(tmp_path):
 
 @pytest.mark.parametrize("preset", ["none", "simple", "strong", "pad_crop"])
 def test_augmentation_presets_make_model_sized_tensors(preset):
-    cfg = compose_cfg([f"augment={preset}", "dataset.batch_size=8"])
-    x, y = first_batch(instantiate(cfg.dataset))
-    assert x.shape == (8, 1, 32, 32) and torch.isfinite(x).all()
+    cfg = compose_cfg([f"augment={preset}", "dataset.batch_size=100"])
+    dm = instantiate(cfg.dataset)
+    dm.setup()
+    for _, (x, y) in zip(range(4), dm.train_dataloader()):  # 400 random draws of each op
+        assert x.shape == (100, 1, 32, 32) and torch.isfinite(x).all()
+    if preset != "none":  # random: two passes over the same image differ
+        assert not torch.equal(dm.train_set[0][0], dm.train_set[0][0])
 
 
 def test_strong_augmentation_mixes_labels_in_the_module(tmp_path):

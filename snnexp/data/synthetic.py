@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import pytorch_lightning as pl
 import torch
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import TensorDataset
+
+from snnexp.data.base import ImageDataModule
 
 
 def make_synthetic(n: int, num_classes: int, in_channels: int, img_size: int, noise: float,
@@ -18,30 +19,17 @@ def make_synthetic(n: int, num_classes: int, in_channels: int, img_size: int, no
     return TensorDataset(images, labels)
 
 
-class SyntheticDataModule(pl.LightningDataModule):
+class SyntheticDataModule(ImageDataModule):
+    """Tensors straight from `make_synthetic` (no image transforms)."""
+
     def __init__(self, num_classes: int = 10, in_channels: int = 3, img_size: int = 32, batch_size: int = 32,
                  num_workers: int = 0, train_size: int = 512, val_size: int = 128, test_size: int = 128,
                  noise: float = 0.5, seed: int = 0):
-        super().__init__()
-        self.num_classes, self.in_channels, self.img_size = num_classes, in_channels, img_size
-        self.batch_size, self.num_workers = batch_size, num_workers
+        super().__init__(num_classes, in_channels, img_size, batch_size, num_workers)
         self.sizes = (train_size, val_size, test_size)
         self.noise, self.seed = noise, seed
-        self.augment = None
 
     def setup(self, stage=None):
         args = (self.num_classes, self.in_channels, self.img_size, self.noise, self.seed)
         self.train_set, self.val_set, self.test_set = (
             make_synthetic(n, *args, split=i) for i, n in enumerate(self.sizes))
-
-    def _loader(self, ds, shuffle):
-        return DataLoader(ds, batch_size=self.batch_size, shuffle=shuffle, num_workers=self.num_workers)
-
-    def train_dataloader(self):
-        return self._loader(self.train_set, True)
-
-    def val_dataloader(self):
-        return self._loader(self.val_set, False)
-
-    def test_dataloader(self):
-        return self._loader(self.test_set, False)
