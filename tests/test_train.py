@@ -121,3 +121,11 @@ def test_cli_errors_are_clear(tmp_path):
     assert f"looked for {tmp_path}/none/cifar-10-batches-py" in res.stderr
     assert "Traceback" not in res.stderr
     assert json.loads((tmp_path / "r" / "status.json").read_text())["state"] == "failed"
+
+
+@pytest.mark.slow
+def test_compile_switch_trains_and_keeps_checkpoint_names(make_cfg, tmp_path):
+    """`compile=true` compiles the network in place: same parameter names in the checkpoint."""
+    train(make_cfg(*SMALL, "compile=true", "schedule.epochs=1", *FEW_BATCHES))
+    state = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"]
+    assert "net.head.weight" in state and not any("_orig_mod" in k for k in state)
