@@ -6,7 +6,7 @@ PIP_FLAGS ?= -q
 ARGS ?=
 SWEEP ?= skip_ablation
 
-.PHONY: help install demo train test test-slow test-all sweep bench wandb-sync clean clean-logs
+.PHONY: help install demo train test test-slow test-all sweep report bench wandb-sync clean clean-logs
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -34,8 +34,11 @@ test-slow: install  ## the slow tests only (whole sweeps, DDP)
 test-all: install  ## every test
 	$(PY) -m pytest $(ARGS)
 
-sweep: install  ## a study from sweeps/: make sweep SWEEP=skip_ablation ARGS=sweep.quick=true
+sweep: install  ## a study from sweeps/: make sweep SWEEP=skip_ablation ARGS=+quick=digits
 	$(PY) -m snnexp -m +sweep=$(SWEEP) $(ARGS)
+
+report: install  ## table + curves of a study: make report DIR=logs/<task>/multiruns/<date_time>
+	$(PY) -m snnexp.report $(DIR)
 
 bench: install  ## speed and memory vs the ReLU bound (bench_results/)
 	$(PY) -m snnexp.bench $(ARGS)

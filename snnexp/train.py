@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
+from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
@@ -68,8 +69,11 @@ def train(cfg: DictConfig) -> dict[str, float]:
     callbacks = [c for c in instantiate_all(cfg.get("callbacks"))
                  if loggers or type(c).__name__ != "LearningRateMonitor"]
     trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    choices = {}
+    if HydraConfig.initialized():  # group options (skip=none, neuron=lif): W&B tables group by these
+        choices = {k: v for k, v in HydraConfig.get().runtime.choices.items() if not k.startswith("hydra")}
     for lg in loggers:
-        lg.log_hyperparams({"cfg": OmegaConf.to_container(cfg, resolve=True),
+        lg.log_hyperparams({"cfg": OmegaConf.to_container(cfg, resolve=True), "choices": choices,
                             "params_M": count_parameters(net) / 1e6})
 
     trainer.fit(module, datamodule=datamodule, ckpt_path=_resolve_ckpt_path(cfg), weights_only=False)

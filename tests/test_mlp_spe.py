@@ -25,10 +25,17 @@ def test_parameter_counts_at_224_match_the_paper(name, paper, measured):
     assert abs(n - measured) < 0.001, n
 
 
-@pytest.mark.parametrize("name,measured", [("mlp_spe_t", 24.517), ("mlp_s", 33.653), ("mlp_spe_c60", 4.737)])
+@pytest.mark.parametrize("name,measured", [("mlp_spe_t", 24.517), ("mlp_s", 33.653), ("mlp_spe_c60", 7.497)])
 def test_parameter_counts_at_32_cifar10(name, measured):
     cfg = compose_cfg([f"model={name}", "dataset=cifar10"])
     assert abs(count_parameters(build_network(cfg.model)) / 1e6 - measured) < 0.001
+
+
+@pytest.mark.parametrize("depths,measured", [((1, 1, 1, 1), 4.737), ((2, 8, 14, 2), 14.518)])
+def test_c60_counts_match_the_authors_code(lif, depths, measured):
+    """models.md §1.6: the authors' code at C=60 on 32x32 / 10 classes."""
+    n = count_parameters(SpikingMLPSPE(10, 32, 3, lif, dim=60, depths=depths)) / 1e6
+    assert abs(n - measured) < 0.001
 
 
 def spike_outputs(net, x):
