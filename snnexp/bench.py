@@ -3,8 +3,18 @@ spiking networks against their lower bound, the same network with ReLU at T=1 on
 (same convolution/matmul work). Variants are interleaved in one process and the ratio reported is the
 median of per-repetition paired ratios (these machines are noisy).
 
-Memory: on CUDA, peak allocated bytes (`torch.cuda.max_memory_allocated`); on CPU, the bytes autograd
-saves for backward during one training forward pass (`saved_tensors_hooks`), which is what grows with T.
+Memory: on CUDA, the peak allocated bytes of one training step above what was allocated before it
+(`torch.cuda.max_memory_allocated` minus the resident weights); on CPU, the bytes autograd saves for
+backward during one training forward pass (`saved_tensors_hooks`, unique non-parameter storages), i.e.
+the activation memory, which is what grows with T (tracemalloc does not see torch's allocator and RSS
+deltas are dominated by allocator caching, so neither is used). With
+`--checkpoint` the CPU figure counts what stays saved between forward and backward; the transient
+recompute of one block during backward comes on top of it.
+
+Switches (`snnexp.speed.optimize_network`, applied to both networks of a pair): `--compile`
+(torch.compile, the first steps are warm-up), `--channels-last`, `--checkpoint` (spikingjelly memopt
+activation checkpointing of every block). On CUDA the steps run under bf16 autocast.
+The target of issue 5 (CPU): train time / bound <= 1.5 for MLP-SPE-T at 32x32, T=4.
 """
 
 from __future__ import annotations
@@ -26,14 +36,14 @@ from snnexp.models.build import build_network
 from snnexp.speed import optimize_network
 
 
-def build(model: str, img_size: int, relu: bool, compile: bool, channels_last: bool):
+def build(model: str, img_size: int, relu: bool, compile: bool, channels_last: bool, checkpoint: bool = False):
     overrides = [f"model={model}", "dataset=synthetic", f"dataset.img_size={img_size}"]
     if relu:
         overrides.append("neuron=relu")
     with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
         cfg = compose("train", overrides=overrides)
     net = build_network(cfg.model)
-    return optimize_network(net, compile=compile, channels_last=channels_last), cfg.dataset
+    return optimize_network(net, compile=compile, channels_last=channels_last, checkpoint=checkpoint), cfg.dataset
 
 
 def _sync(device):
@@ -68,13 +78,16 @@ def infer_step(net, x, device) -> float:
 def activation_bytes(net, x, y, device) -> int:
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
         train_step(net, torch.optim.SGD(net.parameters(), lr=0.0), x, y, device)
-        return torch.cuda.max_memory_allocated()
-    total = 0
+        return torch.cuda.max_memory_allocated() - base  # peak above the resident weights/state
+    params = {p.untyped_storage().data_ptr() for p in net.parameters()}
+    seen: dict[int, int] = {}
 
-    def pack(t):
-        nonlocal total
-        total += t.numel() * t.element_size()
+    def pack(t):  # unique non-parameter storages saved for backward = activation memory
+        st = t.untyped_storage()
+        if st.data_ptr() not in params:
+            seen[st.data_ptr()] = st.nbytes()
         return t
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
@@ -82,16 +95,16 @@ def activation_bytes(net, x, y, device) -> int:
     loss.backward()
     net.zero_grad(set_to_none=True)
     functional.reset_net(net)
-    return total
+    return sum(seen.values())
 
 
-def bench(models, Ts, batch, img_size, reps, compile, channels_last, device) -> list[dict]:
+def bench(models, Ts, batch, img_size, reps, compile, channels_last, device, checkpoint=False) -> list[dict]:
     rows = []
     for model in models:
         variants = {}
         for T in Ts:
             for relu in (False, True):
-                net, ds = build(model, img_size, relu, compile, channels_last)
+                net, ds = build(model, img_size, relu, compile, channels_last, checkpoint)
                 net = net.to(device).train()
                 steps, b = (T, batch) if not relu else (1, batch * T)
                 x = torch.randn(steps, b, ds.in_channels, img_size, img_size, device=device)
@@ -123,6 +136,7 @@ def bench(models, Ts, batch, img_size, reps, compile, channels_last, device) -> 
                 "infer img/s": batch / statistics.median(snn["infer"]),
                 "infer time / bound": ratio("infer"),
                 "memory MB": snn["mem"] / 2**20, "bound memory MB": ann["mem"] / 2**20,
+                "memory / bound": snn["mem"] / max(ann["mem"], 1),
             })
     return rows
 
@@ -150,13 +164,20 @@ def main(argv=None) -> None:
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--compile", action="store_true")
     p.add_argument("--channels-last", action="store_true")
+    p.add_argument("--checkpoint", action="store_true", help="spikingjelly memopt checkpointing of every block")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--out", type=Path, default=Path("bench_results"))
     p.add_argument("--smoke", action="store_true", help="tiny settings, seconds")
     a = p.parse_args(argv)
     if a.smoke:
         a.models, a.T, a.batch, a.img_size, a.reps = ["mlp_spe_c60"], [1, 2], 4, 16, 2
-    rows = bench(a.models, a.T, a.batch, a.img_size, a.reps, a.compile, a.channels_last, torch.device(a.device))
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    rows = bench(a.models, a.T, a.batch, a.img_size, a.reps, a.compile, a.channels_last, torch.device(a.device),
+                 a.checkpoint)
+    for r in rows:
+        r.update(compile=a.compile, channels_last=a.channels_last, checkpoint=a.checkpoint, device=a.device)
     write(rows, a.out)
 
 

@@ -71,7 +71,11 @@ class SpikingClassifier(pl.LightningModule):
         x, y = batch
         soft = None
         if stage == "train" and self.mixup is not None:
-            x, soft = self.mixup(x, y)
+            if x.dim() == 5:  # event frames [T, B, ...]: mix along the batch, not along T
+                x, soft = self.mixup(x.transpose(0, 1).contiguous(), y)
+                x = x.transpose(0, 1)
+            else:
+                x, soft = self.mixup(x, y)
         logits = self(x).mean(0)
         if soft is not None:
             loss = torch.sum(-soft * F.log_softmax(logits, dim=-1), dim=-1).mean()

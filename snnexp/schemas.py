@@ -9,7 +9,7 @@ with Hydra's error naming the key.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 from hydra.core.config_store import ConfigStore
 
@@ -57,6 +57,50 @@ class PLIFSchema(NodeSchema):
     decay_input: bool = True
 
 
+# SPK blocks of SpikeAtConv (snnexp/neurons/spk.py): a LIF's fields plus the block's own.
+SPK = "snnexp.neurons.spk"
+
+
+@dataclass
+class SLSchema(LIFSchema):
+    """SL: a single LIF."""
+
+    _target_: str = f"{SPK}.SL"
+
+
+@dataclass
+class RLSchema(LIFSchema):
+    """RL: y = x + LIF(x)."""
+
+    _target_: str = f"{SPK}.RL"
+
+
+@dataclass
+class MBPLSchema(LIFSchema):
+    """MBPL: mean of parallel LIFs with thresholds v_threshold * thresholds[k]."""
+
+    _target_: str = f"{SPK}.MBPL"
+    thresholds: List[float] = field(default_factory=lambda: [0.2, 1.0, 2.0, 4.0])
+
+
+@dataclass
+class HSLSchema(LIFSchema):
+    """HSL: channel groups with their own tau / threshold scales."""
+
+    _target_: str = f"{SPK}.HSL"
+    groups: int = 2
+    tau_scales: List[float] = field(default_factory=lambda: [1.0, 2.0])
+    threshold_scales: List[float] = field(default_factory=lambda: [1.0, 1.0])
+
+
+@dataclass
+class DCLSchema(LIFSchema):
+    """DCL: LIF(sum_k BN(DWConv_k(x)))."""
+
+    _target_: str = f"{SPK}.DCL"
+    kernel_sizes: List[int] = field(default_factory=lambda: [3, 5])
+
+
 @dataclass
 class ReLUSchema:
     """Non-spiking stand-in (the ANN baseline of the benchmarks)."""
@@ -100,6 +144,9 @@ def register() -> None:
     cs.store(group="schema/neuron", name="lif", node=LIFSchema)
     cs.store(group="schema/neuron", name="plif", node=PLIFSchema)
     cs.store(group="schema/neuron", name="relu", node=ReLUSchema)
+    for name, node in (("sl", SLSchema), ("rl", RLSchema), ("mbpl", MBPLSchema), ("hsl", HSLSchema),
+                       ("dcl", DCLSchema)):
+        cs.store(group="schema/neuron", name=name, node=node)
     cs.store(group="schema/skip", name="skip", node=SkipSchema)
     cs.store(group="schema/schedule", name="schedule", node=ScheduleSchema)
 

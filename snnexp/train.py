@@ -58,10 +58,11 @@ def train(cfg: DictConfig) -> dict[str, float]:
     net = build_network(cfg.model)
     if cfg.get("init_from"):
         load_network_weights(net, cfg.init_from, reset_head=cfg.model.get("reset_head", False))
-    if cfg.get("compile") or cfg.get("channels_last"):
+    if cfg.get("compile") or cfg.get("channels_last") or cfg.get("memopt"):
         from snnexp.speed import optimize_network
 
-        net = optimize_network(net, compile=cfg.get("compile", False), channels_last=cfg.get("channels_last", False))
+        net = optimize_network(net, compile=cfg.get("compile", False), channels_last=cfg.get("channels_last", False),
+                               checkpoint=cfg.get("memopt", False))
     module = SpikingClassifier(net, num_classes=cfg.dataset.num_classes, T=cfg.schedule.T,
                                schedule=cfg.schedule, augment=cfg.get("augment"),
                                cfg=OmegaConf.to_container(cfg, resolve=True))

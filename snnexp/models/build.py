@@ -18,7 +18,12 @@ def build_network(model_cfg: DictConfig | dict[str, Any], **overrides: Any) -> n
     OmegaConf.set_struct(cfg, False)
     for key in USAGE_KEYS:
         cfg.pop(key, None)
-    return instantiate(cfg, _convert_="partial", **overrides)
+    net = instantiate(cfg, _convert_="partial", **overrides)
+    if "in_channels" in cfg and "img_size" in cfg:  # create lazy parameters (DCL blocks) at build time
+        from snnexp.neurons.spk import materialize
+
+        materialize(net, int(cfg.in_channels), int(cfg.img_size))
+    return net
 
 
 def count_parameters(net: nn.Module) -> int:
