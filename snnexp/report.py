@@ -3,7 +3,8 @@
 Collects every job's final metrics (its `status.json`) into one table shaped like the paper's
 (`report.md`, `report.csv`), one row per configuration, plus `jobs.csv` (one raw row per job) and
 `curves.png` (val/acc per epoch; per stage for staged studies). The sweep's `report:` block, when
-present, sets `title`, `rows` (override keys forming the rows), `metrics` and `labels` (value renames).
+present, sets `title`, `rows` (override keys forming the rows), `metrics` and `labels` (value renames);
+`--metric` and `--rows` on the command line take precedence.
 Jobs differing only by `seed` become mean ± std (n). A failed or unfinished job is shown as such and
 never stops the report.
 """
@@ -29,13 +30,14 @@ def default_metrics(jobs: list[Job]) -> list[str]:
 
 
 def write_report(sweep_dir: Path, out: Path | None = None, metrics: list[str] | None = None,
-                 quiet: bool = False) -> list[Row]:
-    """Write report.md, report.csv, jobs.csv and curves.png into `out` (default: the sweep folder)."""
+                 quiet: bool = False, rows: list[str] | None = None) -> list[Row]:
+    """Write report.md, report.csv, jobs.csv and curves.png into `out` (default: the sweep folder).
+    `metrics` and `rows` take precedence over the sweep's `report:` block."""
     sweep_dir = Path(sweep_dir)
     out = Path(out or sweep_dir)
     jobs = load_jobs(sweep_dir)
     spec = next((j.report_spec for j in jobs if j.report_spec), {})
-    keys = row_keys(jobs, spec.get("rows"))
+    keys = row_keys(jobs, rows or spec.get("rows"))
     metrics = list(metrics or spec.get("metrics") or default_metrics(jobs))
     labels = {str(k): str(v) for k, v in (spec.get("labels") or {}).items()}
     title = spec.get("title") or (jobs[0].task_name or "Study")
@@ -47,8 +49,8 @@ def write_report(sweep_dir: Path, out: Path | None = None, metrics: list[str] | 
     with open(out / "report.csv", "w", newline="") as f:
         csv.writer(f).writerows([header, *lines])
     n_done = sum(j.state == "completed" for j in jobs)
-    md = [f"# {title}", "", f"Sweep `{sweep_dir}`: {len(jobs)} jobs, {n_done} completed. "
-          "Mean ± std over seeds where a configuration has several (n = completed jobs).", "",
+    md = [f"# {title}", "", (f"Sweep `{sweep_dir}`: {len(jobs)} jobs, {n_done} completed. "
+                             "Mean ± std over seeds where a configuration has several (n = completed jobs)."), "",
           "| " + " | ".join(header) + " |", "|" + "---|" * len(header),
           *("| " + " | ".join(c.replace("|", "\\|") for c in line) + " |" for line in lines),
           "", "![val/acc per epoch](curves.png)"]
@@ -68,7 +70,7 @@ def _write_jobs_csv(jobs: list[Job], keys: list[str], path: Path) -> None:
         w.writerow(["job", *keys, "seed", "state", "error", *metric_names])
         for j in jobs:
             error = j.error.splitlines()[0] if j.error else ""
-            w.writerow([j.path.name, *(j.overrides.get(k, "") for k in keys), j.seed or "", j.state, error,
+            w.writerow([j.path.name, *(j.value(k) for k in keys), j.seed or "", j.state, error,
                         *(j.metrics.get(m, "") for m in metric_names)])
 
 
@@ -92,9 +94,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("sweep_dir", type=Path, help="a multirun folder (holding 0/, 1/, ...) or one run folder")
     parser.add_argument("--out", type=Path, help="where to write the report (default: the sweep folder)")
     parser.add_argument("--metric", action="append", help="a metric column (repeatable), e.g. --metric test/acc")
+    parser.add_argument("--rows", nargs="+", metavar="KEY",
+                        help="keys forming the rows, e.g. --rows skip schedule.T (default: the report block's)")
     args = parser.parse_args(argv)
     try:
-        write_report(args.sweep_dir, args.out, args.metric)
+        write_report(args.sweep_dir, args.out, args.metric, rows=args.rows)
     except FileNotFoundError as err:
         sys.exit(f"error: {err}")
 

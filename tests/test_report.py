@@ -40,7 +40,7 @@ def test_report_of_a_real_sweep_with_failed_jobs(tmp_path, monkeypatch):
     states = [jobs[n]["state"] for n in "0123"]
     assert states == ["completed", "failed", "completed", "failed"], res.stderr[-3000:]
 
-    out = subprocess.run([sys.executable, "-m", "snnexp.report", str(sweep)], cwd=tmp_path,
+    out = subprocess.run([sys.executable, "-m", "snnexp.report", str(sweep)], check=False, cwd=tmp_path,
                          env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "COLUMNS": "200"},
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
@@ -143,3 +143,22 @@ def test_staged_curves_are_per_stage_and_averaged_over_seeds(tmp_path):
     assert list(read_csv(tmp_path / "report.csv")[0])[:3] == [
         "stages.pretrain.schedule.T", "pretrain/test/acc (%)", "test/acc (%)"]
     assert (tmp_path / "curves.png").stat().st_size > 5000
+
+
+def test_row_keys_not_overridden_come_from_choices_and_config(tmp_path):
+    """`--rows schedule.T model` on a sweep over `schedule=...`: T from each job's config, the model
+    from its group choices (hydra.yaml), with no override naming either."""
+    for i, (schedule, T) in enumerate([("sgd_cosine", 4), ("time_inheritance", 6), ("sgd_cosine", 4)]):
+        job = fake_job(tmp_path, i, [f"schedule={schedule}", f"seed={i}"], "completed", {"test/acc": 0.1 * i})
+        (job / ".hydra" / "config.yaml").write_text(yaml.safe_dump(
+            {"task_name": "demo", "schedule": {"T": T, "optimizer": {"lr": 0.1}}}))
+        (job / ".hydra" / "hydra.yaml").write_text(yaml.safe_dump(
+            {"hydra": {"runtime": {"choices": {"model": "mlp_spe_c60", "hydra/launcher": "basic"}}}}))
+    write_report(tmp_path, metrics=["test/acc"], rows=["schedule.T", "model"], quiet=True)
+    rows = read_csv(tmp_path / "report.csv")
+    assert list(rows[0]) == ["schedule.T", "model", "schedule", "test/acc (%)", "status"]
+    assert [(r["schedule.T"], r["model"], r["schedule"]) for r in rows] == [
+        ("4", "mlp_spe_c60", "sgd_cosine"), ("6", "mlp_spe_c60", "time_inheritance")]
+    assert rows[0]["test/acc (%)"] == "10.00 ± 14.14 (n=2)"  # jobs 0 and 2: 0.0 and 0.2
+    jobs = load_jobs(tmp_path)
+    assert jobs[0].value("schedule.optimizer") == "" and jobs[0].value("no.such.key") == ""

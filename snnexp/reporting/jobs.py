@@ -1,7 +1,9 @@
 """Reading the job folders of a Hydra multirun (`<sweep>/<num>/`) or a single run folder.
 
 A job is described by its command-line overrides (`.hydra/overrides.yaml`), its `status.json`
-(state, final metrics, error, stages) and the sweep's `report:` block (`.hydra/config.yaml`).
+(state, final metrics, error, stages) and the sweep's `report:` block (`.hydra/config.yaml`). A row
+key that a job did not override (e.g. `report.rows: [schedule.T]` in a sweep over `schedule=...`) is
+read from the job's group choices (`.hydra/hydra.yaml`) or, as a dotted path, from its config.
 """
 
 from __future__ import annotations
@@ -28,10 +30,26 @@ class Job:
     report_spec: dict[str, Any] = field(default_factory=dict)
     task_name: str = ""
     stages: list[str] = field(default_factory=list)
+    choices: dict[str, str] = field(default_factory=dict)   # group -> option (hydra.runtime.choices)
+    config: dict[str, Any] = field(default_factory=dict)    # the composed config (.hydra/config.yaml)
 
     @property
     def seed(self) -> str | None:
         return self.overrides.get(SEED_KEY)
+
+    def value(self, key: str) -> str:
+        """The job's value for `key`: its override, else its group choice, else the config's dotted
+        path `key` (a leaf, not a sub-config), else ""."""
+        if key in self.overrides:
+            return self.overrides[key]
+        if self.choices.get(key) is not None:
+            return str(self.choices[key])
+        node: Any = self.config
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return ""
+            node = node[part]
+        return "" if isinstance(node, (dict, list)) or node is None else str(node)
 
 
 def parse_overrides(items: list[str] | None) -> dict[str, str]:
@@ -63,6 +81,8 @@ def load_job(path: Path) -> Job:
     if state == "running":
         state = "incomplete"
     cfg = _read_yaml(path / ".hydra" / "config.yaml") or {}
+    hydra_cfg = _read_yaml(path / ".hydra" / "hydra.yaml") or {}
+    choices = ((hydra_cfg.get("hydra") or {}).get("runtime") or {}).get("choices") or {}
     metrics = {}
     for key, value in (status.get("metrics") or {}).items():
         try:
@@ -72,7 +92,8 @@ def load_job(path: Path) -> Job:
     return Job(path=path, overrides=parse_overrides(_read_yaml(path / ".hydra" / "overrides.yaml")),
                state=state, metrics=metrics, error=str(status.get("error") or ""),
                report_spec=dict(cfg.get("report") or {}), task_name=str(cfg.get("task_name") or ""),
-               stages=list(status.get("stages") or cfg.get("stages") or []))
+               stages=list(status.get("stages") or cfg.get("stages") or []),
+               choices={k: v for k, v in choices.items() if not k.startswith("hydra/")}, config=cfg)
 
 
 def load_jobs(sweep_dir: Path) -> list[Job]:

@@ -82,7 +82,7 @@ def group_jobs(jobs: list[Job], keys: list[str]) -> dict[tuple[str, ...], list[J
     """Jobs by configuration, in order of first appearance (the sweep's order)."""
     groups: dict[tuple[str, ...], list[Job]] = {}
     for job in jobs:
-        groups.setdefault(tuple(job.overrides.get(k, "") for k in keys), []).append(job)
+        groups.setdefault(tuple(job.value(k) for k in keys), []).append(job)
     return groups
 
 
