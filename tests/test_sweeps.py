@@ -26,7 +26,7 @@ def test_sweep_composes_faithful_by_default_and_quick_on_digits(name):
     assert cfg.wandb_group == name and cfg.report.title
     assert cfg.dataset._target_ != "snnexp.data.digits.DigitsDataModule"  # the paper's data by default
     quick = compose_cfg([f"+sweep={name}", "+quick=digits"])
-    assert quick.dataset._target_ == "snnexp.data.digits.DigitsDataModule" and quick.trainer.max_epochs <= 3
+    assert quick.dataset._target_ == "snnexp.data.digits.DigitsDataModule" and quick.trainer.max_epochs <= 2
 
 
 def test_skip_ablation_is_table_3():
