@@ -24,7 +24,30 @@ class Transformed(Dataset):
         return self.transform(img), label
 
 
-class ImageDataModule(pl.LightningDataModule):
+class SplitLoaders:
+    """train/val/test DataLoaders over `self.{train,val,test}_set` (needs `batch_size`, `num_workers`)."""
+
+    collate_fn = None
+
+    def _drop_last(self) -> bool:
+        return False
+
+    def _loader(self, ds, train: bool) -> DataLoader:
+        return DataLoader(ds, batch_size=self.batch_size, shuffle=train, num_workers=self.num_workers,
+                          drop_last=train and self._drop_last(), collate_fn=self.collate_fn,
+                          persistent_workers=self.num_workers > 0)
+
+    def train_dataloader(self):
+        return self._loader(self.train_set, True)
+
+    def val_dataloader(self):
+        return self._loader(self.val_set, False)
+
+    def test_dataloader(self):
+        return self._loader(self.test_set, False)
+
+
+class ImageDataModule(SplitLoaders, pl.LightningDataModule):
     """Subclasses implement `_load_splits()` -> (train, val, test) data sets of (PIL image, int)."""
 
     mean: Sequence[float] = (0.5,)
@@ -50,16 +73,5 @@ class ImageDataModule(pl.LightningDataModule):
         self.train_set = Transformed(train, self.augment.train_transform(self.img_size, self.mean, self.std))
         self.val_set, self.test_set = Transformed(val, ev), Transformed(test, ev)
 
-    def _loader(self, ds, train: bool) -> DataLoader:
-        return DataLoader(ds, batch_size=self.batch_size, shuffle=train, num_workers=self.num_workers,
-                          drop_last=train and self.augment.uses_mixup,  # Mixup needs even batches
-                          persistent_workers=self.num_workers > 0, pin_memory=False)
-
-    def train_dataloader(self):
-        return self._loader(self.train_set, True)
-
-    def val_dataloader(self):
-        return self._loader(self.val_set, False)
-
-    def test_dataloader(self):
-        return self._loader(self.test_set, False)
+    def _drop_last(self) -> bool:
+        return self.augment.uses_mixup  # Mixup needs even batches

@@ -36,8 +36,9 @@ import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
 from spikingjelly.datasets.cifar10_dvs import CIFAR10DVS, CIFAR10DVS_CLASS_NAMES
-from torch.utils.data import DataLoader, Subset, default_collate
+from torch.utils.data import Subset, default_collate
 
+from snnexp.data.base import SplitLoaders
 from snnexp.errors import DatasetNotFoundError
 
 NATIVE_SIZE = 128
@@ -117,8 +118,10 @@ def split_per_class(samples: list[tuple[str, int]], num_classes: int, train_rati
     return sorted(train), sorted(test)
 
 
-class CIFAR10DVSDataModule(pl.LightningDataModule):
+class CIFAR10DVSDataModule(SplitLoaders, pl.LightningDataModule):
     """CIFAR10-DVS as `frames` event-count frames per sample; x batches are [T, B, 2, img_size, img_size]."""
+
+    collate_fn = staticmethod(collate_time_major)
 
     def __init__(self, root: str = "data/cifar10_dvs", frames: int = 10, split_by: str = "number",
                  img_size: int = NATIVE_SIZE, norm: str = "none", train_ratio: float = 0.9, split: str = "ratio",
@@ -179,16 +182,3 @@ class CIFAR10DVSDataModule(pl.LightningDataModule):
         self.train_set, self.test_set = Subset(self.full_set, train), Subset(self.full_set, test)
         self.val_set = self.test_set
 
-    # ---------------------------------------------------------------- loaders
-    def _loader(self, ds, train: bool) -> DataLoader:
-        return DataLoader(ds, batch_size=self.batch_size, shuffle=train, num_workers=self.num_workers,
-                          collate_fn=collate_time_major, persistent_workers=self.num_workers > 0)
-
-    def train_dataloader(self):
-        return self._loader(self.train_set, True)
-
-    def val_dataloader(self):
-        return self._loader(self.val_set, False)
-
-    def test_dataloader(self):
-        return self._loader(self.test_set, False)
