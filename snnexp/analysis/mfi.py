@@ -77,13 +77,8 @@ def input_report(net: nn.Module, x: torch.Tensor) -> InputReport:
             v = a.detach().float()
             report.real[names[m]] = f"min {v.min():.3g}, max {v.max():.3g}, {min(v.unique().numel(), 10**6)} values"
 
-    hooks = [m.register_forward_pre_hook(pre) for m in net.modules() if isinstance(m, WEIGHT_LAYERS)]
-    try:
-        net(x)
-    finally:
-        for h in hooks:
-            h.remove()
-        functional.reset_net(net)
+    _forward_with_hooks(net, x, [m.register_forward_pre_hook(pre) for m in net.modules()
+                                 if isinstance(m, WEIGHT_LAYERS)])
     return report
 
 
@@ -132,7 +127,8 @@ def find_fold_pairs(net: nn.Module, x: torch.Tensor) -> tuple[list[tuple[str, st
                 ok = inp.dim() == 2 and inp.shape[1] == out.shape[-1]
                 why = f"normalises dim 1 of {layer_name}'s {tuple(out.shape)} output (per position), not its features"
             else:
-                ok = inp.dim() == out.dim() and inp.shape[1:] == out.shape[1:]
+                # same shape *and* strides: a transposed view of an output with C == H is not its channel axis
+                ok = inp.dim() == out.dim() and inp.shape[1:] == out.shape[1:] and inp.stride() == out.stride()
                 why = f"input {tuple(inp.shape)} does not keep {layer_name}'s channel axis {tuple(out.shape)}"
             if ok and m.num_features == inp.shape[1]:
                 pairs.append((layer_name, name))
@@ -143,14 +139,21 @@ def find_fold_pairs(net: nn.Module, x: torch.Tensor) -> tuple[list[tuple[str, st
     hooks = [m.register_forward_hook(after_layer) for m in net.modules() if isinstance(m, WEIGHT_LAYERS)]
     hooks += [m.register_forward_pre_hook(before_norm) for m in net.modules() if isinstance(m, NORMS)]
     try:
+        _forward_with_hooks(net, x, hooks)
+    finally:
+        produced.clear()
+    # a BN that is also reached from something other than its layer is not foldable
+    return [p for p in dict.fromkeys(pairs) if p[1] not in kept], kept
+
+
+def _forward_with_hooks(net: nn.Module, x: torch.Tensor, hooks: list) -> None:
+    """One forward pass with the given hooks installed; hooks removed and neuron state reset after."""
+    try:
         net(x)
     finally:
         for h in hooks:
             h.remove()
         functional.reset_net(net)
-        produced.clear()
-    # a BN that is also reached from something other than its layer is not foldable
-    return [p for p in dict.fromkeys(pairs) if p[1] not in kept], kept
 
 
 def _set(net: nn.Module, name: str, module: nn.Module) -> None:
